@@ -1,1 +1,58 @@
-"""placeholder"""
+"""csa_survey: design-based analysis of survey data on online child sexual abuse.
+
+Design-based estimates with honest uncertainty (agreeing with R's ``survey`` package),
+"select all that apply" questions, routed question bases, synthetic datasets calibrated
+to published figures, and notebooks that reproduce them.
+
+Examples
+--------
+>>> import pandas as pd, csa_survey as cs
+>>> df = pd.DataFrame({"seen": [1, 0, 1, 1], "w": [1.0, 2.0, 1.0, 1.0]})
+>>> d = cs.SurveyDesign(df, weights="w")
+>>> round(float(cs.proportion(d, "seen").to_frame()["estimate"].iloc[0]), 2)
+0.6
+"""
+
+from csa_survey.design import ReplicateDesign, SurveyDesign
+from csa_survey.estimators import CI_METHODS, mean, proportion, total
+from csa_survey.exceptions import (
+    CodebookError,
+    ColumnError,
+    ConvergenceWarning,
+    DegreesOfFreedomWarning,
+    DesignError,
+    EmptyDomainError,
+    InvalidValueError,
+    LonelyPSUError,
+    MarginsError,
+    SurveyError,
+    SurveyWarning,
+    WeightsError,
+)
+from csa_survey.results import Estimate, TestResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CI_METHODS",
+    "CodebookError",
+    "ColumnError",
+    "ConvergenceWarning",
+    "DegreesOfFreedomWarning",
+    "DesignError",
+    "EmptyDomainError",
+    "Estimate",
+    "InvalidValueError",
+    "LonelyPSUError",
+    "MarginsError",
+    "ReplicateDesign",
+    "SurveyDesign",
+    "SurveyError",
+    "SurveyWarning",
+    "TestResult",
+    "WeightsError",
+    "__version__",
+    "mean",
+    "proportion",
+    "total",
+]
