@@ -13,6 +13,9 @@ Examples
 0.6
 """
 
+from csa_survey import reproduction, synth, trends
+from csa_survey.codebook import Codebook, MultiSelectSet, ValidationReport, Variable
+from csa_survey.datasets import list_datasets, load_dataset, load_truth
 from csa_survey.design import ReplicateDesign, SurveyDesign
 from csa_survey.estimators import CI_METHODS, mean, proportion, total
 from csa_survey.exceptions import (
@@ -29,12 +32,40 @@ from csa_survey.exceptions import (
     SurveyWarning,
     WeightsError,
 )
+from csa_survey.io import (
+    read_csv,
+    read_parquet,
+    read_qualtrics,
+    read_spss,
+    read_stata,
+    write_parquet,
+    write_spss,
+    write_stata,
+)
 from csa_survey.results import Estimate, TestResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CI_METHODS",
+    "Codebook",
+    "MultiSelectSet",
+    "ValidationReport",
+    "Variable",
+    "list_datasets",
+    "load_dataset",
+    "load_truth",
+    "read_csv",
+    "read_parquet",
+    "read_qualtrics",
+    "read_spss",
+    "read_stata",
+    "reproduction",
+    "synth",
+    "trends",
+    "write_parquet",
+    "write_spss",
+    "write_stata",
     "CodebookError",
     "ColumnError",
     "ConvergenceWarning",

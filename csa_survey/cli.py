@@ -32,12 +32,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="csa-survey", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    p_synth = sub.add_parser("synth", help="regenerate data/synthetic/ byte-for-byte")
-    p_synth.add_argument("rest", nargs=argparse.REMAINDER)
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    sub.add_parser(
+        "synth",
+        help="regenerate data/synthetic/ byte-for-byte (--out DIR, --seed N, --dataset NAME)",
+        add_help=False,
+    )
+    args, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
     if args.command == "synth":
         from csa_survey.synth.__main__ import main as synth_main
 
-        return int(synth_main(args.rest) or 0)
+        return int(synth_main(rest) or 0)
     parser.error(f"unknown command {args.command!r}")
     return 2
