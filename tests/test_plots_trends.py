@@ -1,4 +1,4 @@
-"""Tests for csa_survey.trend_plots (Agg backend; figures closed after each test)."""
+"""Tests for csa_survey.plots.trends (Agg backend; figures closed after each test)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.container import ErrorbarContainer
 from matplotlib.patches import Rectangle
 
-from csa_survey import trend_plots as tp
+from csa_survey.plots import trends as trend_plots as tp
 from csa_survey import trends as tr
 from csa_survey.exceptions import ColumnError, InvalidValueError
 
