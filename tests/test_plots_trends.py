@@ -13,7 +13,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.container import ErrorbarContainer
 from matplotlib.patches import Rectangle
 
-from csa_survey.plots import trends as trend_plots as tp
+from csa_survey.plots import trends as tp
 from csa_survey import trends as tr
 from csa_survey.exceptions import ColumnError, InvalidValueError
 
