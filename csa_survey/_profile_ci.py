@@ -56,7 +56,8 @@ _MAXSTEPS = 10
 def _linkinv(eta: np.ndarray | float) -> np.ndarray:
     """``binomial()$linkinv`` (C ``logit_linkinv``): expit with R's +-30 clamping."""
     eta = np.asarray(eta, dtype=float)
-    tmp = np.where(eta < _MTHRESH, _DBL_EPSILON, np.where(eta > _THRESH, _INVEPS, np.exp(eta)))
+    with np.errstate(over="ignore"):  # np.where evaluates exp() on the branches it discards
+        tmp = np.where(eta < _MTHRESH, _DBL_EPSILON, np.where(eta > _THRESH, _INVEPS, np.exp(eta)))
     return tmp / (1.0 + tmp)
 
 

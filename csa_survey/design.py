@@ -31,6 +31,7 @@ from csa_survey.exceptions import (
     LonelyPSUError,
     WeightsError,
     describe_rows,
+    describe_value,
 )
 
 __all__ = ["ReplicateDesign", "SurveyDesign"]
@@ -54,7 +55,7 @@ def _numeric_column(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
         bad = s.index[s.map(lambda v: not isinstance(v, int | float | np.number))]
         example = s.loc[bad[0]] if len(bad) else s.iloc[0]
         raise WeightsError(
-            f"{role} column {column!r} must be numeric; it holds {example!r} "
+            f"{role} column {column!r} must be numeric; it holds {describe_value(example)} "
             f"({describe_rows(bad) if len(bad) else 'dtype ' + str(s.dtype)})."
         )
     values = s.to_numpy(dtype=float, na_value=np.nan)
@@ -296,13 +297,13 @@ class SurveyDesign(_BaseDesign):
             if bad.any():
                 raise WeightsError(
                     f"weights column {weights!r} has missing or non-finite values "
-                    f"({w[bad][0]!r} in {describe_rows(data.index[bad])})."
+                    f"({describe_value(w[bad][0])} in {describe_rows(data.index[bad])})."
                 )
             neg = w < 0
             if neg.any():
                 raise WeightsError(
                     f"weights column {weights!r} has negative values "
-                    f"({w[neg][0]!r} in {describe_rows(data.index[neg])}); sampling weights "
+                    f"({describe_value(w[neg][0])} in {describe_rows(data.index[neg])}); sampling weights "
                     "must be >= 0."
                 )
             if not (w > 0).any():
@@ -379,7 +380,7 @@ class SurveyDesign(_BaseDesign):
         bad = ~np.isfinite(values) | (values <= 0)
         if bad.any():
             raise DesignError(
-                f"fpc column {fpc!r} must be positive and finite; it holds {values[bad][0]!r} "
+                f"fpc column {fpc!r} must be positive and finite; it holds {describe_value(values[bad][0])} "
                 f"in {describe_rows(data.index[bad])}."
             )
         lo = np.full(self._n_strata, np.inf)
@@ -392,7 +393,7 @@ class SurveyDesign(_BaseDesign):
             rows = data.index[s_codes == h]
             raise DesignError(
                 f"fpc column {fpc!r} varies within stratum {self._stratum_labels()[h]!r} "
-                f"(from {lo[h]!r} to {hi[h]!r} across {describe_rows(rows)}); it must be one "
+                f"(from {describe_value(lo[h])} to {describe_value(hi[h])} across {describe_rows(rows)}); it must be one "
                 "value per stratum."
             )
         is_count = bool((values > 1).any())
@@ -400,7 +401,7 @@ class SurveyDesign(_BaseDesign):
             small = values < 1
             raise DesignError(
                 f"fpc column {fpc!r} mixes population counts (> 1) and sampling fractions "
-                f"(< 1, e.g. {values[small][0]!r} in {describe_rows(data.index[small])}); "
+                f"(< 1, e.g. {describe_value(values[small][0])} in {describe_rows(data.index[small])}); "
                 "use one or the other."
             )
         n_h = self._n_h.astype(float)
@@ -410,7 +411,7 @@ class SurveyDesign(_BaseDesign):
                 h = int(np.flatnonzero(too_small)[0])
                 raise DesignError(
                     f"fpc column {fpc!r}: stratum {self._stratum_labels()[h]!r} has "
-                    f"{int(n_h[h])} sampled PSUs but a population of only {lo[h]!r}."
+                    f"{int(n_h[h])} sampled PSUs but a population of only {describe_value(lo[h])}."
                 )
             return n_h / lo
         # fractions: R computes popsize = n_h / fraction and then (N - n)/N; same value
@@ -686,12 +687,12 @@ class ReplicateDesign(_BaseDesign):
         if bad.any():
             raise WeightsError(
                 f"{role} column {col!r} has missing or non-finite values "
-                f"({w[bad][0]!r} in {describe_rows(data.index[bad])})."
+                f"({describe_value(w[bad][0])} in {describe_rows(data.index[bad])})."
             )
         neg = w < 0
         if neg.any():
             raise WeightsError(
-                f"{role} column {col!r} has negative values ({w[neg][0]!r} in "
+                f"{role} column {col!r} has negative values ({describe_value(w[neg][0])} in "
                 f"{describe_rows(data.index[neg])})."
             )
 

@@ -29,6 +29,7 @@ from csa_survey.exceptions import (
     InvalidValueError,
     SurveyWarning,
     describe_rows,
+    describe_value,
 )
 from csa_survey.results import Estimate, t_quantile
 
@@ -82,7 +83,7 @@ def _numeric_values(design: Design, column: str) -> tuple[np.ndarray, np.ndarray
         if bad.any():
             rows = s.index[ok][bad]
             raise InvalidValueError(
-                f"column {column!r} is not numeric: it holds {s.loc[rows[0]]!r} in "
+                f"column {column!r} is not numeric: it holds {describe_value(s.loc[rows[0]])} in "
                 f"{describe_rows(rows)}. Use cs.proportion() for a categorical variable, or "
                 "convert the column to numbers first."
             )
@@ -407,7 +408,7 @@ def _proportion_columns(design: Design, variable: str) -> list[_Column]:
         if other.any():
             rows = s.index[other]
             raise InvalidValueError(
-                f"column {variable!r} is numeric but not 0/1: it holds {s.loc[rows[0]]!r} in "
+                f"column {variable!r} is numeric but not 0/1: it holds {describe_value(s.loc[rows[0]])} in "
                 f"{describe_rows(rows)}. cs.proportion() gives one row for a 0/1 or boolean "
                 "variable, or one row per level for a categorical one: convert it with "
                 f"df[{variable!r}].astype('category') to get one row per value."

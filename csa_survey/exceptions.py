@@ -27,6 +27,7 @@ __all__ = [
     "SurveyWarning",
     "WeightsError",
     "describe_rows",
+    "describe_value",
 ]
 
 
@@ -76,6 +77,20 @@ class ConvergenceWarning(SurveyWarning):
 
 class DegreesOfFreedomWarning(SurveyWarning):
     """The design has no residual degrees of freedom; intervals are undefined (NaN)."""
+
+
+def describe_value(value: Any) -> str:
+    """``repr`` of a value for an error message, without numpy's type wrappers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> describe_value(np.float64(2.0)), describe_value("x")
+    ('2.0', "'x'")
+    """
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    return repr(value)
 
 
 def describe_rows(labels: Iterable[Any], limit: int = 5) -> str:
