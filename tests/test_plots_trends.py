@@ -13,9 +13,9 @@ from matplotlib.collections import PolyCollection
 from matplotlib.container import ErrorbarContainer
 from matplotlib.patches import Rectangle
 
-from csa_survey.plots import trends as tp
 from csa_survey import trends as tr
 from csa_survey.exceptions import ColumnError, InvalidValueError
+from csa_survey.plots import trends as tp
 
 COUNTS = pd.Series(
     [200, 236, 248, 281, 300, 344, 372, 401, 455, 498, 530], index=range(2012, 2023)
