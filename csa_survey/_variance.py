@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "grouped_psu_totals",
+    "indexed_psu_totals",
     "psu_totals",
     "replicate_group_sums",
     "replicate_vcov",
@@ -101,6 +102,22 @@ def grouped_psu_totals(
     keep = groups >= 0
     idx = design._psu[keep] * n_groups + groups[keep]
     flat = np.bincount(idx, weights=values[keep], minlength=design._n_psu * n_groups)
+    return flat.reshape(design._n_psu, n_groups)
+
+
+def indexed_psu_totals(
+    design: SurveyDesign, values: np.ndarray, index: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """PSU x group totals from a precomputed flat index ``psu * n_groups + group``.
+
+    The fast path of :func:`grouped_psu_totals` for an uncalibrated design: ``values`` must
+    already be 0 for rows in no group, so no row needs to be dropped or copied.
+
+    Returns
+    -------
+    ndarray, shape (n_psu, n_groups)
+    """
+    flat = np.bincount(index, weights=values, minlength=design._n_psu * n_groups)
     return flat.reshape(design._n_psu, n_groups)
 
 

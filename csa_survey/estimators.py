@@ -73,10 +73,14 @@ def _check_columns(design: Design, columns: list[str], role: str) -> None:
 def _numeric_values(design: Design, column: str) -> tuple[np.ndarray, np.ndarray]:
     """Float values (NaN for missing) and the not-missing mask of a numeric column."""
     s = design.data[column]
-    missing = s.isna().to_numpy()
-    if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu":
+        values = s.to_numpy(dtype=float, copy=False)  # no copy for float64 columns
+        missing = np.isnan(values) if s.dtype.kind == "f" else np.zeros(len(values), bool)
+    elif pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
         values = s.to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(values)
     else:
+        missing = s.isna().to_numpy()
         ok = ~missing
         conv = pd.to_numeric(s[ok], errors="coerce")
         bad = conv.isna().to_numpy()
@@ -114,22 +118,50 @@ def _domains(design: Design, by: str | Sequence[str] | None) -> _Domains:
     if not by_cols:
         codes = np.where(mask, 0, -1).astype(np.int64)
         return _Domains(codes, 1, pd.DataFrame(index=range(1)), [])
-    sub = design.data[by_cols]
-    grouped = sub.groupby(by_cols, sort=True, dropna=True, observed=True)
-    ng = grouped.ngroup()
-    raw = ng.to_numpy(dtype=float, na_value=np.nan)
-    raw = np.where(np.isnan(raw) | ~mask, -1, raw).astype(np.int64)
-    present = np.unique(raw[raw >= 0])
+    if len(by_cols) == 1:
+        col = design.data[by_cols[0]]
+        raw_codes, keys = _single_key_codes(col, by_cols[0])
+    else:
+        grouped = design.data[by_cols].groupby(by_cols, sort=True, dropna=True, observed=True)
+        ng = grouped.ngroup().to_numpy(dtype=float, na_value=np.nan)
+        raw_codes = np.where(np.isnan(ng), -1, ng).astype(np.int64)
+        keys = grouped.size().reset_index()[by_cols]
+    raw = np.where(mask, raw_codes, -1).astype(np.int64)
+    counts = np.bincount(raw + 1, minlength=len(keys) + 1)[1:]
+    present = np.flatnonzero(counts)
     if present.size == 0:
         raise InvalidValueError(
             f"by column(s) {by_cols} are missing in every row of the domain; no groups to estimate."
         )
-    remap = np.full(int(ng.max()) + 2 if len(ng) else 1, -1, dtype=np.int64)
-    remap[present] = np.arange(present.size)
-    codes = np.where(raw >= 0, remap[np.maximum(raw, 0)], -1)
-    keys = grouped.size().reset_index()[by_cols]
+    if present.size == len(keys):
+        codes = raw
+    else:
+        remap = np.full(len(keys) + 1, -1, dtype=np.int64)
+        remap[present + 1] = np.arange(present.size)
+        codes = remap[raw + 1]
     frame = keys.iloc[present].reset_index(drop=True)
     return _Domains(codes, int(present.size), frame, by_cols)
+
+
+def _single_key_codes(col: pd.Series, name: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Integer codes (-1 = missing) and the sorted keys of one ``by`` column.
+
+    Fast paths: a Categorical uses its codes (category order); a small-range integer column
+    is offset, not hashed. Anything else goes through ``pd.factorize(sort=True)``.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = col.cat.categories
+        keys = pd.DataFrame({name: pd.Categorical(cats, categories=cats)})
+        return col.cat.codes.to_numpy().astype(np.int64), keys
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu" and len(col):
+        v = col.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo <= 4 * len(v) + 1024:
+            return (v - lo).astype(np.int64), pd.DataFrame(
+                {name: np.arange(lo, hi + 1, dtype=v.dtype)}
+            )
+    raw_codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=True)
+    return raw_codes.astype(np.int64), pd.DataFrame({name: uniques})
 
 
 @dataclass
@@ -153,9 +185,23 @@ class _Core:
 
 
 def _core(design: Design, columns: list[_Column], dom: _Domains, kind: str) -> _Core:
-    """Ratio (mean) or total estimates of every column in every domain, jointly."""
+    """Ratio (mean) or total estimates of every column in every domain, jointly.
+
+    Rows are never copied or compressed: group codes are shifted by one so that rows in no
+    domain (or with a missing value) fall into bin 0 of each ``np.bincount``, which is
+    dropped; their weights are zeroed, so they contribute nothing to influence functions.
+    """
     G, C = dom.n_groups, len(columns)
-    w = np.where(design._mask, design._w, 0.0)
+    w = design._w if design._mask.all() else np.where(design._mask, design._w, 0.0)
+    codes = dom.codes
+    in_dom = codes >= 0
+    all_in = bool(in_dom.all())
+    g1 = codes + 1  # 0 = in no domain
+    all_pos = bool((w[in_dom] > 0).all()) if not all_in else bool((w > 0).all())
+    replicate = design.is_replicate
+    fast_index = None
+    if not replicate and design._calibration is None:
+        fast_index = design._psu * G + np.maximum(codes, 0) if G > 1 else design._psu
     est = np.empty((G, C))
     cnt = np.empty((G, C), dtype=np.int64)
     s2 = np.empty((G, C))
@@ -163,47 +209,88 @@ def _core(design: Design, columns: list[_Column], dom: _Domains, kind: str) -> _
     wsum = np.empty((G, C))
     blocks = []
     rep_blocks = []
-    replicate = design.is_replicate
+    n_cells = design._n_psu * G if fast_index is not None else 0
     for c, col in enumerate(columns):
-        m = col.valid & (dom.codes >= 0)
-        g = np.where(m, dom.codes, -1)
-        gm = g[m]
-        wv = np.where(m, w, 0.0)
-        y = np.where(m, col.values, 0.0)
-        D = np.bincount(gm, weights=wv[m], minlength=G)
-        N = np.bincount(gm, weights=(wv * y)[m], minlength=G)
-        cnt[:, c] = np.bincount(gm, minlength=G)
-        npos = np.bincount(gm, weights=(wv[m] > 0).astype(float), minlength=G)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mu = N / D
-        mu_row = np.where(m, mu[np.maximum(g, 0)], 0.0)
-        resid = np.where(m, y - mu_row, 0.0)
-        ss = np.bincount(gm, weights=(wv * resid * resid)[m], minlength=G)
+        m = col.valid if all_in else col.valid & in_dom
+        wv = w * m
+        y = col.values  # 0 where missing; rows outside the domain have wv == 0
+        wy = wv * y
+        if fast_index is not None:
+            # PSU x domain sums; the influence-function totals follow algebraically:
+            # sum_{i in psu p, domain g} w_i (y_i - mu_g) / D_g = (A_pg - mu_g B_pg) / D_g
+            A = np.bincount(fast_index, weights=wy, minlength=n_cells).reshape(-1, G)
+            B = np.bincount(fast_index, weights=wv, minlength=n_cells).reshape(-1, G)
+            Q = np.bincount(fast_index, weights=wy * y, minlength=n_cells).reshape(-1, G)
+            K = np.bincount(fast_index, weights=m, minlength=n_cells).reshape(-1, G)
+            D, N = B.sum(axis=0), A.sum(axis=0)
+            cnt[:, c] = np.rint(K.sum(axis=0)).astype(np.int64)
+            if all_pos:
+                npos = cnt[:, c]
+            else:
+                P = np.bincount(fast_index, weights=wv > 0, minlength=n_cells)
+                npos = np.rint(P.reshape(-1, G).sum(axis=0))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mu = N / D
+                mu0 = np.where(np.isfinite(mu), mu, 0.0)
+                ss = np.maximum(Q.sum(axis=0) - 2 * mu0 * N + mu0 * mu0 * D, 0.0)
+                if kind == "mean":
+                    blocks.append(np.where(D > 0, (A - mu0 * B) / D, 0.0))
+                else:
+                    blocks.append(A)
+            n_obs[:, c] = npos
+            with np.errstate(divide="ignore", invalid="ignore"):
+                s2[:, c] = n_obs[:, c] / (n_obs[:, c] - 1.0) * ss / D
+            wsum[:, c] = D
+            est[:, c] = mu if kind == "mean" else N
+            continue
+        if G == 1:
+            D = np.array([wv.sum()])
+            N = np.array([wy.sum()])
+            cnt[:, c] = int(np.count_nonzero(m))
+            npos = cnt[:, c] if all_pos else np.array([np.count_nonzero(wv > 0)])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mu = N / D
+            centre = mu[0] if np.isfinite(mu[0]) else 0.0
+            wr = wv * (y - centre)
+            ss = np.array([np.dot(wr, y - centre)])
+            inv_d_row = 1.0 / D[0] if D[0] > 0 else 0.0
+            gi = None
+        else:
+            gi = np.where(m, g1, 0)
+            D = np.bincount(gi, weights=wv, minlength=G + 1)[1:]
+            N = np.bincount(gi, weights=wy, minlength=G + 1)[1:]
+            cnt[:, c] = np.bincount(gi, minlength=G + 1)[1:]
+            npos = (
+                cnt[:, c]
+                if all_pos
+                else np.bincount(gi, weights=(wv > 0).astype(float), minlength=G + 1)[1:]
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mu = N / D
+                inv_d = np.concatenate([[0.0], np.where(D > 0, 1.0 / D, 0.0)])
+            mu1 = np.concatenate([[0.0], np.where(np.isfinite(mu), mu, 0.0)])
+            wr = wv * (y - mu1[gi])
+            ss = np.bincount(gi, weights=wr * (y - mu1[gi]), minlength=G + 1)[1:]
+            inv_d_row = inv_d[gi]
         # R: replicate designs count rows, Taylor designs rows with a non-zero weight
         n_obs[:, c] = cnt[:, c] if replicate else npos
         with np.errstate(divide="ignore", invalid="ignore"):
             s2[:, c] = n_obs[:, c] / (n_obs[:, c] - 1.0) * ss / D
         wsum[:, c] = D
-        if kind == "mean":
-            est[:, c] = mu
-        else:
-            est[:, c] = N
+        est[:, c] = mu if kind == "mean" else N
         if replicate:
-            num = _variance.replicate_group_sums(design, y, g, G)
+            g = np.where(m, codes, -1)
+            num = _variance.replicate_group_sums(design, np.where(m, y, 0.0), g, G)
             if kind == "mean":
                 den = _variance.replicate_group_sums(design, m.astype(float), g, G)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     rep_blocks.append(num / den)
             else:
                 rep_blocks.append(num)
-        else:
-            if kind == "mean":
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    d_row = np.where(m, D[np.maximum(g, 0)], 1.0)
-                contrib = wv * resid / d_row
-            else:
-                contrib = wv * y
-            blocks.append(_variance.grouped_psu_totals(design, contrib, g, G))
+            continue
+        contrib = wr * inv_d_row if kind == "mean" else wy
+        g = np.where(m, codes, -1)
+        blocks.append(_variance.grouped_psu_totals(design, contrib, g, G))
 
     theta = est.reshape(-1)  # domain-major: index g*C + c
     thetas = None
@@ -284,7 +371,7 @@ def _numeric_columns(design: Design, variables: list[str]) -> list[_Column]:
     cols = []
     for v in variables:
         values, valid = _numeric_values(design, v)
-        cols.append(_Column(v, "", np.where(valid, values, 0.0), valid))
+        cols.append(_Column(v, "", values if valid.all() else np.where(valid, values, 0.0), valid))
     return cols
 
 
