@@ -62,6 +62,24 @@ def _numeric_column(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
     return values
 
 
+def _read_weights(data: pd.DataFrame, column: str, role: str) -> np.ndarray:
+    """A weight column as floats, refusing missing, non-finite and negative values."""
+    w = _numeric_column(data, column, role)
+    bad = ~np.isfinite(w)
+    if bad.any():
+        raise WeightsError(
+            f"{role} column {column!r} has missing or non-finite values "
+            f"({describe_value(w[bad][0])} in {describe_rows(data.index[bad])})."
+        )
+    neg = w < 0
+    if neg.any():
+        raise WeightsError(
+            f"{role} column {column!r} has negative values ({describe_value(w[neg][0])} in "
+            f"{describe_rows(data.index[neg])}); sampling weights must be >= 0."
+        )
+    return w
+
+
 def _codes(data: pd.DataFrame, column: str, role: str) -> tuple[np.ndarray, int]:
     s = _require_column(data, column, role)
     missing = s.isna().to_numpy()
@@ -289,25 +307,9 @@ class SurveyDesign(_BaseDesign):
         self._calibration = None
 
         # ---- weights
-        if weights is None:
-            w = np.ones(n)
-        else:
-            w = _numeric_column(data, weights, "weights")
-            bad = ~np.isfinite(w)
-            if bad.any():
-                raise WeightsError(
-                    f"weights column {weights!r} has missing or non-finite values "
-                    f"({describe_value(w[bad][0])} in {describe_rows(data.index[bad])})."
-                )
-            neg = w < 0
-            if neg.any():
-                raise WeightsError(
-                    f"weights column {weights!r} has negative values "
-                    f"({describe_value(w[neg][0])} in {describe_rows(data.index[neg])}); sampling weights "
-                    "must be >= 0."
-                )
-            if not (w > 0).any():
-                raise WeightsError(f"weights column {weights!r} is zero in every row.")
+        w = np.ones(n) if weights is None else _read_weights(data, weights, "weights")
+        if not (w > 0).any():
+            raise WeightsError(f"weights column {weights!r} is zero in every row.")
         self._w = w
         self._mask = np.ones(n, dtype=bool)
 
@@ -662,16 +664,8 @@ class ReplicateDesign(_BaseDesign):
         n = len(data)
         self._data = data
         self._calibration = None
-        if weights is None:
-            w = np.ones(n)
-        else:
-            w = _numeric_column(data, weights, "weights")
-            self._check_weights(data, weights, w)
-        reps = []
-        for col in repweights:
-            r = _numeric_column(data, col, "replicate weights")
-            self._check_weights(data, col, r, role="replicate weights")
-            reps.append(r)
+        w = np.ones(n) if weights is None else _read_weights(data, weights, "weights")
+        reps = [_read_weights(data, col, "replicate weights") for col in repweights]
         self._w = w
         self._mask = np.ones(n, dtype=bool)
         self._repw = np.column_stack(reps)  # (n, R) full replicate weights
@@ -680,21 +674,6 @@ class ReplicateDesign(_BaseDesign):
         self._spec = {"weights": weights, "repweights": list(repweights)}
         self._init_scales(type, scale, rscales, mse, rho, self._repw.shape[1])
         self._df = float(_rank(self._repw) - 1)
-
-    @staticmethod
-    def _check_weights(data: pd.DataFrame, col: str, w: np.ndarray, role: str = "weights") -> None:
-        bad = ~np.isfinite(w)
-        if bad.any():
-            raise WeightsError(
-                f"{role} column {col!r} has missing or non-finite values "
-                f"({describe_value(w[bad][0])} in {describe_rows(data.index[bad])})."
-            )
-        neg = w < 0
-        if neg.any():
-            raise WeightsError(
-                f"{role} column {col!r} has negative values ({describe_value(w[neg][0])} in "
-                f"{describe_rows(data.index[neg])})."
-            )
 
     def _init_scales(
         self,
