@@ -210,10 +210,10 @@ FIGURES: tuple[Figure, ...] = (
     _f("S1", "CAID images, mid-2021", 20e6, "20 million", "images", kind="count", decimals=-6),
     _f(
         "S1",
-        "CAID monthly growth, 2021",
+        "CAID images added a month, 2021",
         250_000,
         "+~250,000 a month",
-        "images",
+        "images added to CAID",
         kind="count",
         decimals=-4,
     ),
@@ -424,7 +424,9 @@ def display(frame: pd.DataFrame) -> Any:
     def fmt(v: Any, pct: bool) -> str:
         if v is None or pd.isna(v):
             return ""
-        return f"{100 * v:.1f}%" if pct else f"{v:,.4g}"
+        if pct:
+            return f"{100 * v:.1f}%"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
 
     out = []
     for _, r in frame.iterrows():
