@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogFormatterSciNotation,
+    MaxNLocator,
+    PercentFormatter,
+)
 
 from csa_survey.exceptions import ColumnError, InvalidValueError
 from csa_survey.trends import (
@@ -36,6 +41,19 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
 def _thousands(x: float, _pos: int) -> str:
     return f"{x:,.0f}"
+
+
+class _ThousandsLogFormatter(LogFormatterSciNotation):
+    """Log-axis labels as plain numbers with thousands separators (10,000,000).
+
+    Matplotlib's log formatter decides *which* ticks get a label (decades, and minor
+    ticks when the axis spans less than about a decade); this subclass keeps that
+    choice and only changes the text, so major and minor labels share one style
+    instead of mixing "10,000,000" with "2 x 10^7".
+    """
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _thousands(x, 0) if super().__call__(x, pos) else ""
 
 
 def plot_yearly_trend(
@@ -260,7 +278,10 @@ def plot_admin_series(
                 color=palette[i % len(palette)], label=str(d),
             )  # fmt: skip
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(FuncFormatter(_thousands))
+    ax.yaxis.set_major_formatter(_ThousandsLogFormatter())
+    ax.yaxis.set_minor_formatter(_ThousandsLogFormatter(labelOnlyBase=False))
+    # times are (decimal) years: whole-year ticks, never "2020.25"
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("Year")
     ax.set_ylabel(ylabel)
     if title:
