@@ -43,11 +43,13 @@ from csa_survey.io import (
     write_stata,
 )
 from csa_survey.results import Estimate, TestResult
+from csa_survey.survival import SURVIVAL_CI_METHODS, survival, survival_quantiles
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CI_METHODS",
+    "SURVIVAL_CI_METHODS",
     "Codebook",
     "MultiSelectSet",
     "ValidationReport",
@@ -61,6 +63,8 @@ __all__ = [
     "read_spss",
     "read_stata",
     "reproduction",
+    "survival",
+    "survival_quantiles",
     "synth",
     "trends",
     "write_parquet",
