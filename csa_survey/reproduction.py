@@ -26,6 +26,7 @@ Status of a row
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -310,21 +311,10 @@ def row(
     ('covered', 205)
     """
     fig = figure(id, item)
-    value = _value(reproduced, "estimate")
-    lo = (
-        ci_low
-        if ci_low is not None
-        else _value(reproduced, "ci_low")
-        if not isinstance(reproduced, int | float)
-        else None
-    )
-    hi = (
-        ci_high
-        if ci_high is not None
-        else _value(reproduced, "ci_high")
-        if not isinstance(reproduced, int | float)
-        else None
-    )
+    scalar = isinstance(reproduced, numbers.Real)  # a plain number (numpy scalars included)
+    value = float(reproduced) if scalar else _value(reproduced, "estimate")
+    lo = ci_low if ci_low is not None or scalar else _value(reproduced, "ci_low")
+    hi = ci_high if ci_high is not None or scalar else _value(reproduced, "ci_high")
     n = base_n
     if n is None and isinstance(reproduced, Mapping | pd.Series):
         nv = reproduced.get("n")
