@@ -13,7 +13,7 @@ Examples
 0.6
 """
 
-from csa_survey import reproduction, synth, trends
+from csa_survey import render, reproduction, synth, trends
 from csa_survey.codebook import Codebook, MultiSelectSet, ValidationReport, Variable
 from csa_survey.datasets import list_datasets, load_dataset, load_truth
 from csa_survey.design import ReplicateDesign, SurveyDesign
@@ -42,6 +42,12 @@ from csa_survey.io import (
     write_spss,
     write_stata,
 )
+from csa_survey.multiresponse import (
+    ItemComparison,
+    MultiResponse,
+    MultiResponseTable,
+    funnel_counts,
+)
 from csa_survey.results import Estimate, TestResult
 from csa_survey.survival import SURVIVAL_CI_METHODS, survival, survival_quantiles
 
@@ -62,6 +68,7 @@ __all__ = [
     "read_qualtrics",
     "read_spss",
     "read_stata",
+    "render",
     "reproduction",
     "survival",
     "survival_quantiles",
@@ -78,8 +85,11 @@ __all__ = [
     "EmptyDomainError",
     "Estimate",
     "InvalidValueError",
+    "ItemComparison",
     "LonelyPSUError",
     "MarginsError",
+    "MultiResponse",
+    "MultiResponseTable",
     "ReplicateDesign",
     "SurveyDesign",
     "SurveyError",
@@ -87,6 +97,7 @@ __all__ = [
     "TestResult",
     "WeightsError",
     "__version__",
+    "funnel_counts",
     "mean",
     "proportion",
     "total",
