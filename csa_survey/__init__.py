@@ -48,12 +48,25 @@ from csa_survey.multiresponse import (
     MultiResponseTable,
     funnel_counts,
 )
+from csa_survey.regression import ModelResult, glm
 from csa_survey.results import Estimate, TestResult
 from csa_survey.survival import SURVIVAL_CI_METHODS, survival, survival_quantiles
+from csa_survey.tables import Crosstab, crosstab
+from csa_survey.weighting import (
+    RakingCalibration,
+    effective_sample_size,
+    kish_deff,
+    rake,
+    trim_weights,
+    weight_summary,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "RakingCalibration",
+    "ModelResult",
+    "Crosstab",
     "CI_METHODS",
     "SURVIVAL_CI_METHODS",
     "Codebook",
@@ -97,6 +110,13 @@ __all__ = [
     "TestResult",
     "WeightsError",
     "__version__",
+    "weight_summary",
+    "trim_weights",
+    "rake",
+    "kish_deff",
+    "glm",
+    "effective_sample_size",
+    "crosstab",
     "funnel_counts",
     "mean",
     "proportion",
