@@ -25,8 +25,8 @@ reproduce: $(STAMP)
 	@echo "Report: reports/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check csa_survey tests benchmarks
-	$(BIN)/ruff format --check csa_survey tests benchmarks
+	$(BIN)/ruff check csa_survey tests benchmarks notebooks
+	$(BIN)/ruff format --check csa_survey tests benchmarks notebooks
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest tests csa_survey notebooks \
