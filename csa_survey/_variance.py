@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "grouped_psu_totals",
     "indexed_psu_totals",
+    "psu_sums",
     "psu_totals",
     "replicate_group_sums",
     "replicate_vcov",
@@ -103,6 +104,18 @@ def grouped_psu_totals(
     idx = design._psu[keep] * n_groups + groups[keep]
     flat = np.bincount(idx, weights=values[keep], minlength=design._n_psu * n_groups)
     return flat.reshape(design._n_psu, n_groups)
+
+
+def psu_sums(design: SurveyDesign, values: np.ndarray) -> np.ndarray:
+    """Sum a row vector within PSUs (no calibration applied): shape (n_psu,).
+
+    Uses segment sums when each PSU's rows are contiguous, else ``np.bincount``.
+    """
+    if design._run_starts is not None:
+        out = np.empty(design._n_psu)
+        out[design._run_psu] = np.add.reduceat(values, design._run_starts)
+        return out
+    return np.bincount(design._psu, weights=values, minlength=design._n_psu)
 
 
 def indexed_psu_totals(

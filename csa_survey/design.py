@@ -333,6 +333,14 @@ class SurveyDesign(_BaseDesign):
         self._n_h = np.bincount(self._psu_stratum, minlength=self._n_strata)
         # start index of each stratum's block of PSUs (PSUs are sorted by stratum)
         self._stratum_start = np.concatenate([[0], np.cumsum(self._n_h)[:-1]])
+        # when each PSU's rows are contiguous (as survey files usually are), PSU sums are
+        # segment sums (np.add.reduceat), much cheaper than a scattered np.bincount
+        change = np.flatnonzero(self._psu[1:] != self._psu[:-1]) + 1
+        if change.size + 1 == self._n_psu:
+            self._run_starts = np.concatenate([[0], change])
+            self._run_psu = self._psu[self._run_starts]
+        else:
+            self._run_starts = self._run_psu = None
 
         # ---- finite population correction: fraction sampled (n_h / N_h) per stratum
         self._fpc_fraction = None

@@ -218,21 +218,27 @@ def _core(design: Design, columns: list[_Column], dom: _Domains, kind: str) -> _
         if fast_index is not None:
             # PSU x domain sums; the influence-function totals follow algebraically:
             # sum_{i in psu p, domain g} w_i (y_i - mu_g) / D_g = (A_pg - mu_g B_pg) / D_g
-            A = np.bincount(fast_index, weights=wy, minlength=n_cells).reshape(-1, G)
-            B = np.bincount(fast_index, weights=wv, minlength=n_cells).reshape(-1, G)
-            Q = np.bincount(fast_index, weights=wy * y, minlength=n_cells).reshape(-1, G)
-            K = np.bincount(fast_index, weights=m, minlength=n_cells).reshape(-1, G)
-            D, N = B.sum(axis=0), A.sum(axis=0)
-            cnt[:, c] = np.rint(K.sum(axis=0)).astype(np.int64)
-            if all_pos:
-                npos = cnt[:, c]
+            if G == 1:
+                A = _variance.psu_sums(design, wy)[:, None]
+                B = _variance.psu_sums(design, wv)[:, None]
+                q_sum = np.array([np.sum(wy * y)])
+                cnt[:, c] = np.count_nonzero(m)
+                npos = cnt[:, c] if all_pos else np.array([np.count_nonzero(wv > 0)])
             else:
-                P = np.bincount(fast_index, weights=wv > 0, minlength=n_cells)
-                npos = np.rint(P.reshape(-1, G).sum(axis=0))
+                A = np.bincount(fast_index, weights=wy, minlength=n_cells).reshape(-1, G)
+                B = np.bincount(fast_index, weights=wv, minlength=n_cells).reshape(-1, G)
+                gi = np.where(m, g1, 0)
+                q_sum = np.bincount(gi, weights=wy * y, minlength=G + 1)[1:]
+                cnt[:, c] = np.bincount(gi, minlength=G + 1)[1:]
+                if all_pos:
+                    npos = cnt[:, c]
+                else:
+                    npos = np.bincount(gi, weights=wv > 0, minlength=G + 1)[1:]
+            D, N = B.sum(axis=0), A.sum(axis=0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 mu = N / D
                 mu0 = np.where(np.isfinite(mu), mu, 0.0)
-                ss = np.maximum(Q.sum(axis=0) - 2 * mu0 * N + mu0 * mu0 * D, 0.0)
+                ss = np.maximum(q_sum - 2 * mu0 * N + mu0 * mu0 * D, 0.0)
                 if kind == "mean":
                     blocks.append(np.where(D > 0, (A - mu0 * B) / D, 0.0))
                 else:
