@@ -35,7 +35,7 @@ __all__ = [
     "indexed_psu_totals",
     "psu_sums",
     "psu_totals",
-    "replicate_group_sums",
+    "replicate_group_sums_many",
     "replicate_vcov",
     "replicate_vcov_from_function",
     "taylor_vcov",
@@ -180,27 +180,46 @@ def taylor_vcov(design: SurveyDesign, totals: np.ndarray) -> np.ndarray:
 
 
 # -------------------------------------------------------------------------- replicates
-def replicate_group_sums(
+def replicate_group_sums_many(
     design: ReplicateDesign, values: np.ndarray, groups: np.ndarray, n_groups: int
 ) -> np.ndarray:
-    """Replicate-weighted sums of ``values`` by group: ``S[r, g] = sum_i w_ri v_i [g_i = g]``.
+    """Replicate-weighted sums of several columns by group, in one pass over the weights.
 
-    ``values`` must already be 0 outside the domain; the design's domain mask is applied.
+    ``S[r, g, k] = sum_i w_ri values[i, k] [groups_i = g]`` for rows in the design's domain
+    (``groups = -1``: in no group). Supplied replicate weights are multiplied block by
+    block (the rows of one group at a time) with a dense matrix product, so the (n x R)
+    weights are read once rather than once per column.
 
     Returns
     -------
-    ndarray, shape (R, n_groups)
+    ndarray, shape (R, n_groups, K)
     """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    k = values.shape[1]
     keep = (groups >= 0) & design._mask
     if design._mult is not None:
-        # compressed: PSU x group totals of w*v, then the PSU multipliers
-        idx = design._psu_of_row[keep] * n_groups + groups[keep]
         n_psu = design._mult.shape[0]
-        t = np.bincount(idx, weights=(design._w * values)[keep], minlength=n_psu * n_groups)
-        return design._mult.T @ t.reshape(n_psu, n_groups)
+        idx = design._psu_of_row[keep] * n_groups + groups[keep]
+        wv = design._w[keep][:, None] * values[keep]
+        t = np.column_stack(
+            [np.bincount(idx, weights=wv[:, j], minlength=n_psu * n_groups) for j in range(k)]
+        )
+        return (design._mult.T @ t.reshape(n_psu, n_groups * k)).reshape(-1, n_groups, k)
+    repw = design._repw
+    out = np.zeros((repw.shape[1], n_groups, k))
+    if n_groups == 1 and keep.all():
+        out[:, 0, :] = repw.T @ values
+        return out
     rows = np.flatnonzero(keep)
-    ind = sp.csr_matrix((values[keep], (groups[keep], rows)), shape=(n_groups, values.shape[0]))
-    return np.asarray(ind @ design._repw).T
+    order = rows[np.argsort(groups[rows], kind="stable")]
+    bounds = np.searchsorted(groups[order], np.arange(n_groups + 1))
+    for g in range(n_groups):  # one dense product per domain block
+        sel = order[bounds[g] : bounds[g + 1]]
+        if sel.size:
+            out[:, g, :] = repw[sel].T @ values[sel]
+    return out
 
 
 def replicate_vcov(design: ReplicateDesign, thetas: np.ndarray, theta: np.ndarray) -> np.ndarray:

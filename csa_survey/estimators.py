@@ -238,7 +238,9 @@ def _core(design: Design, columns: list[_Column], dom: _Domains, kind: str) -> _
             with np.errstate(divide="ignore", invalid="ignore"):
                 mu = N / D
                 mu0 = np.where(np.isfinite(mu), mu, 0.0)
-                ss = np.maximum(q_sum - 2 * mu0 * N + mu0 * mu0 * D, 0.0)
+                ss = q_sum - 2 * mu0 * N + mu0 * mu0 * D
+                # a constant variable leaves only rounding noise here: call it exactly 0
+                ss = np.where(ss <= 1e-10 * np.abs(q_sum), 0.0, ss)
                 if kind == "mean":
                     blocks.append(np.where(D > 0, (A - mu0 * B) / D, 0.0))
                 else:
@@ -285,14 +287,7 @@ def _core(design: Design, columns: list[_Column], dom: _Domains, kind: str) -> _
         wsum[:, c] = D
         est[:, c] = mu if kind == "mean" else N
         if replicate:
-            g = np.where(m, codes, -1)
-            num = _variance.replicate_group_sums(design, np.where(m, y, 0.0), g, G)
-            if kind == "mean":
-                den = _variance.replicate_group_sums(design, m.astype(float), g, G)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    rep_blocks.append(num / den)
-            else:
-                rep_blocks.append(num)
+            rep_blocks.append((np.where(m, y, 0.0), m))
             continue
         contrib = wr * inv_d_row if kind == "mean" else wy
         g = np.where(m, codes, -1)
@@ -301,7 +296,15 @@ def _core(design: Design, columns: list[_Column], dom: _Domains, kind: str) -> _
     theta = est.reshape(-1)  # domain-major: index g*C + c
     thetas = None
     if replicate:
-        thetas = np.stack(rep_blocks, axis=2).reshape(-1, G * C)  # (R, G, C) -> (R, G*C)
+        # numerators and denominators of every column, summed in one pass per replicate set
+        stacked = np.empty((design.n, 2 * C), order="F")
+        for c, (num, valid) in enumerate(rep_blocks):
+            stacked[:, 2 * c] = num
+            stacked[:, 2 * c + 1] = valid
+        sums = _variance.replicate_group_sums_many(design, stacked, codes, G)  # (R, G, 2C)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reps = sums[:, :, 0::2] / sums[:, :, 1::2] if kind == "mean" else sums[:, :, 0::2]
+        thetas = reps.reshape(-1, G * C)  # (R, G, C) -> (R, G*C), domain-major
         vcov = _variance.replicate_vcov(design, thetas, theta)
     else:
         totals = np.stack(blocks, axis=2).reshape(design._n_psu, G * C)

@@ -656,9 +656,13 @@ class MultiResponse:
             padj[ok] = multipletests(p[ok], method=method)[1]
         e = est.to_frame()["estimate"].to_numpy()
         v, valid = self._values, self._valid & self._answered[:, None]
+        # pair counts for all pairs at once: both answered, only the first, only the second
+        answered = valid.astype(float)
+        yes = (valid & (v == 1)).astype(float)
+        no = (valid & (v == 0)).astype(float)
+        n_both, yes_no = answered.T @ answered, yes.T @ no
         rows = []
         for r, (a, b) in enumerate(pairs):
-            both = valid[:, a] & valid[:, b]
             rows.append(
                 {
                     "item_1": self.items[a],
@@ -675,9 +679,9 @@ class MultiResponse:
                     "df": est.df,
                     "p_value": p[r],
                     "p_adjusted": padj[r],
-                    "n": int(both.sum()),
-                    "only_1": int((both & (v[:, a] == 1) & (v[:, b] == 0)).sum()),
-                    "only_2": int((both & (v[:, a] == 0) & (v[:, b] == 1)).sum()),
+                    "n": int(round(n_both[a, b])),
+                    "only_1": int(round(yes_no[a, b])),
+                    "only_2": int(round(yes_no[b, a])),
                 }
             )
         frame = pd.DataFrame(rows)
