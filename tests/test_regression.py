@@ -4,44 +4,15 @@ raked designs), properties and errors."""
 from __future__ import annotations
 
 import functools
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from models_reference import REF, RTOL_EST, RTOL_SE, build, reference_data
 
 import csa_survey as cs
 from csa_survey.regression import ModelResult, glm
-from csa_survey.weighting import rake
-
-REF_DIR = Path(__file__).parent / "reference"
-REF = json.loads((REF_DIR / "models.json").read_text())
-RTOL_EST = 1e-8
-RTOL_SE = 1e-6
-
-
-@functools.cache
-def _data(file: str) -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / file)
-
-
-@functools.cache
-def build(name: str, replicate: str | None = None, raked: str | None = None):
-    spec = REF["designs"][name]
-    d = cs.SurveyDesign(
-        _data(spec["data"]),
-        weights=spec.get("weights"),
-        strata=spec.get("strata"),
-        psu=spec.get("psu"),
-        fpc=spec.get("fpc"),
-    )
-    if raked:
-        d = rake(d, REF["rake"][raked]["margins"])
-    if replicate:
-        d = d.with_replicates(replicate)
-    return d
 
 
 def _id(case: dict) -> str:
@@ -85,7 +56,7 @@ def test_glm_equals_r_svyglm(i: int) -> None:
 
 
 def test_point_estimates_equal_weighted_statsmodels_fit() -> None:
-    df = _data("apistrat.csv")
+    df = reference_data("apistrat.csv")
     m = glm(build("strat"), "y_aw ~ meals + ell", family="binomial")
     ref = sm.GLM.from_formula(
         "y_aw ~ meals + ell", df, family=sm.families.Binomial(), freq_weights=df["pw"]
@@ -95,7 +66,7 @@ def test_point_estimates_equal_weighted_statsmodels_fit() -> None:
 
 def test_missing_covariate_rows_have_zero_influence() -> None:
     # dropping rows with a missing covariate = a domain of complete cases
-    df = _data("apiclus1.csv")
+    df = reference_data("apiclus1.csv")
     d = build("clus1")
     m1 = glm(d, "api00 ~ ell + Q('acs.k3')", family="gaussian")
     m2 = glm(d.subset(df["acs.k3"].notna()), "api00 ~ ell + Q('acs.k3')", family="gaussian")
@@ -127,7 +98,7 @@ def test_to_frame_odds_ratios() -> None:
 
 
 def test_glm_errors_and_no_mutation() -> None:
-    df = _data("apiclus1.csv").copy()
+    df = reference_data("apiclus1.csv").copy()
     before = df.copy()
     d = cs.SurveyDesign(df, weights="pw", psu="dnum")
     with pytest.raises(cs.InvalidValueError, match="0/1"):

@@ -3,46 +3,17 @@
 from __future__ import annotations
 
 import functools
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from models_reference import REF, RTOL_EST, RTOL_SE, build
 from scipy.stats import chi2_contingency
 
 import csa_survey as cs
 from csa_survey.tables import Crosstab, crosstab
-from csa_survey.weighting import rake
-
-REF_DIR = Path(__file__).parent / "reference"
-REF = json.loads((REF_DIR / "models.json").read_text())
-RTOL_EST = 1e-8
-RTOL_SE = 1e-6
-
-
-@functools.cache
-def _data(file: str) -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / file)
-
-
-@functools.cache
-def build(name: str, replicate: str | None = None, raked: str | None = None):
-    spec = REF["designs"][name]
-    d = cs.SurveyDesign(
-        _data(spec["data"]),
-        weights=spec.get("weights"),
-        strata=spec.get("strata"),
-        psu=spec.get("psu"),
-        fpc=spec.get("fpc"),
-    )
-    if raked:
-        d = rake(d, REF["rake"][raked]["margins"])
-    if replicate:
-        d = d.with_replicates(replicate)
-    return d
 
 
 def case_design(case: dict):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import functools
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from models_reference import REF, RTOL_EST, RTOL_SE, build
 
 import csa_survey as cs
 from csa_survey.exceptions import ConvergenceWarning, DesignError, MarginsError
@@ -22,27 +21,6 @@ from csa_survey.weighting import (
     trim_weights,
     weight_summary,
 )
-
-REF_DIR = Path(__file__).parent / "reference"
-REF = json.loads((REF_DIR / "models.json").read_text())
-RTOL_EST = 1e-8
-RTOL_SE = 1e-6
-
-
-@functools.cache
-def _data(file: str) -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / file)
-
-
-def build(name: str) -> cs.SurveyDesign:
-    spec = REF["designs"][name]
-    return cs.SurveyDesign(
-        _data(spec["data"]),
-        weights=spec.get("weights"),
-        strata=spec.get("strata"),
-        psu=spec.get("psu"),
-        fpc=spec.get("fpc"),
-    )
 
 
 @functools.cache
@@ -182,7 +160,7 @@ def test_margins_missing_a_data_category_names_it() -> None:
         rake(cs.SurveyDesign(df), {"a": {"x": 1.0, "y": 2.0}})
 
 
-def test_margins_category_absent_from_data() -> None:
+def test_margins_category_absent_fromreference_data() -> None:
     df = _sample(5, 30)
     m = {"a": {**MARGINS["a"], "q": 10.0}}
     with pytest.raises(MarginsError, match=r"'q' \(population 10\)"):
